@@ -1,0 +1,135 @@
+"""The `cnnlab` command: list, check, grade, build."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+
+def cmd_list(args) -> int:
+    from cnnlab.grader import registry
+
+    table = Table(title="cnnlab assignments", title_justify="left")
+    for column in ("assignment", "title", "graded functions", "points"):
+        table.add_column(column)
+    for name in registry.names():
+        a = registry.load(name)
+        funcs = ", ".join(f"{f.name} ({f.points:g}{' bonus' if f.bonus else ''})" for f in a.functions)
+        bonus = sum(f.points for f in a.functions if f.bonus)
+        table.add_row(name, a.title, funcs, f"{a.max_score:g}" + (f" + {bonus:g} bonus" if bonus else ""))
+    Console().print(table)
+    return 0
+
+
+def cmd_check(args) -> int:
+    from cnnlab.grader import registry
+    from cnnlab.grader.check import check_file
+
+    console = Console()
+    assignment = registry.load(args.assignment)
+    results, import_error = check_file(assignment, Path(args.file))
+    if import_error:
+        console.print("[red]FAIL[/] " + escape(import_error))
+        return 1
+    for r in results:
+        mark = "[green]PASS[/]" if r.passed else ("[yellow]todo[/]" if r.bonus else "[red]FAIL[/]")
+        console.print(f"{mark} {r.function}" + (" (bonus)" if r.bonus else ""))
+        if not r.passed:
+            console.print("    " + escape(r.message).replace("\n", "\n    "))
+    required = [r for r in results if not r.bonus]
+    n_ok = sum(r.passed for r in required)
+    console.print(f"\n{n_ok}/{len(required)} required functions pass their public tests. "
+                  "Grading uses more, hidden, tests.")
+    return 0 if n_ok == len(required) else 1
+
+
+def cmd_grade(args) -> int:
+    from cnnlab.grader import registry, report
+    from cnnlab.grader.grade import grade_paths
+    from cnnlab.grader.sandbox import Limits
+    from cnnlab.grader.submission import find_submissions
+
+    assignment = registry.load(args.assignment)
+    paths = find_submissions(args.paths)
+    missing = [p for p in paths if not p.is_file()]
+    if missing or not paths:
+        print(f"cnnlab grade: no such submission: {', '.join(map(str, missing)) or 'nothing given'}",
+              file=sys.stderr)
+        return 2
+    limits = Limits(timeout=args.timeout or assignment.timeout, memory_mb=args.memory)
+    quiet = args.json == "-"
+    console = Console(stderr=quiet)
+    results = grade_paths(assignment, paths, seed=args.seed, limits=limits)
+    if args.json:
+        text = report.json_text(results)
+        if args.json == "-":
+            sys.stdout.write(text + "\n")
+        else:
+            report.write_atomic(Path(args.json), text)
+    if args.csv:
+        report.write_atomic(Path(args.csv), report.csv_text(results))
+    if args.gradescope:
+        import json
+        if len(results) == 1:
+            report.write_atomic(Path(args.gradescope), json.dumps(report.gradescope(results[0]), indent=2))
+        else:  # one results.json per student under the given folder
+            for r in results:
+                report.write_atomic(Path(args.gradescope) / r.submission / "results.json",
+                                    json.dumps(report.gradescope(r), indent=2))
+    if not quiet or console.is_terminal:
+        report.print_summary(results, console)
+    return 0
+
+
+def cmd_build(args) -> int:
+    from cnnlab.grader import authoring, registry
+
+    for name in args.assignments or registry.names():
+        changed = authoring.build(name)
+        print(f"{name}: " + (", ".join(str(p) for p in changed) if changed else "up to date"))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cnnlab", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("list", help="assignments, graded functions and points")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("check", help="run the public tests on your file (exit 0 when all pass)")
+    p.add_argument("assignment")
+    p.add_argument("file", help="your .py or .ipynb")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("build", help="instructors: regenerate student files from solutions/")
+    p.add_argument("assignments", nargs="*")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("grade", help="grade submissions with the hidden tests")
+    p.add_argument("assignment")
+    p.add_argument("paths", nargs="+", metavar="PATH", help=".py, .ipynb, or a folder of them")
+    p.add_argument("--json", metavar="FILE", help="write a JSON list of results ('-' for stdout)")
+    p.add_argument("--csv", metavar="FILE", help="one row per submission, one column per function")
+    p.add_argument("--gradescope", metavar="FILE",
+                   help="Gradescope results.json (a folder of STUDENT/results.json for several)")
+    p.add_argument("--seed", type=int, help="seed of the random hidden cases (default: fresh)")
+    p.add_argument("--timeout", type=float, help="seconds per test case")
+    p.add_argument("--memory", type=int, default=2048, help="memory limit per child in MiB")
+    p.set_defaults(func=cmd_grade)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyError as exc:  # unknown assignment: a usage error
+        print(f"cnnlab: {exc.args[0]}", file=sys.stderr)
+        return 2
