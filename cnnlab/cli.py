@@ -1,4 +1,4 @@
-"""The `cnnlab` command: list, check, grade, build."""
+"""The `cnnlab` command: list, check, grade, train, build."""
 
 from __future__ import annotations
 
@@ -86,6 +86,20 @@ def cmd_grade(args) -> int:
     return 0
 
 
+def cmd_train(args) -> int:
+    """Run `solutions/NAME/train.py`'s `main(argv)`: the reference model's training demo."""
+    from cnnlab.grader import registry
+    from cnnlab.grader.spec import load_module
+
+    script = registry.solutions_dir() / args.assignment / "train.py"
+    if not script.is_file():
+        have = [n for n in registry.names() if (registry.solutions_dir() / n / "train.py").is_file()]
+        print(f"cnnlab train: no training demo for {args.assignment!r} (have: {', '.join(have)})",
+              file=sys.stderr)
+        return 2
+    return int(load_module(script, f"cnnlab_train_{args.assignment}").main(args.options) or 0)
+
+
 def cmd_build(args) -> int:
     from cnnlab.grader import authoring, registry
 
@@ -106,6 +120,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("assignment")
     p.add_argument("file", help="your .py or .ipynb")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("train", help="train an assignment's reference model (demo)",
+                       description="Options after ASSIGNMENT go to its training script "
+                                   "(try: cnnlab train resnet -- --help).")
+    p.add_argument("assignment")
+    p.add_argument("options", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("build", help="instructors: regenerate student files from solutions/")
     p.add_argument("assignments", nargs="*")

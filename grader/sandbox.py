@@ -127,7 +127,10 @@ def run_job(job: Job, limits: Limits) -> tuple[list[Outcome], str | None]:
 def _run_child(workdir: Path, start: int, outcomes: list, job: Job, limits: Limits):
     """One child from case `start` on; fills `outcomes`; returns an import error or None."""
     read_fd, write_fd = os.pipe()
-    env = {**os.environ, **THREAD_ENV, **job.extra_env}
+    env = {**os.environ, **THREAD_ENV, **job.extra_env,
+           # Keras and matplotlib write config files on import: keep them in the work folder.
+           "KERAS_HOME": str(workdir / "keras"), "MPLCONFIGDIR": str(workdir / "mpl"),
+           "MPLBACKEND": "Agg"}
     env.pop("PYTHONPATH", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "cnnlab.grader.child", str(workdir), str(write_fd), str(start)],

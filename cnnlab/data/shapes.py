@@ -552,7 +552,9 @@ def make_detection(n, seed=0, image_size=128, max_objects=4, min_size=14, max_si
     three sizes (`min_size`, their geometric mean, `max_size`, +-12%), and
     half of the shapes are stretched about 2:1 horizontally or vertically,
     so the boxes fall into distinct size/aspect clusters (good anchors for
-    YOLO-style detectors). Shapes may overlap a little (at most 15% of the
+    YOLO-style detectors). The stretch is applied along the image axes after
+    the random rotation, so a stretched square may look like a rhombus or a
+    parallelogram. Shapes may overlap a little (at most 15% of the
     smaller one's bounding box); a shape that cannot be placed is skipped.
 
     Boxes are tight: they are the smallest pixel-aligned boxes holding every
