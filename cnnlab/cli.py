@@ -15,13 +15,16 @@ def cmd_list(args) -> int:
     from cnnlab.grader import registry
 
     table = Table(title="cnnlab assignments", title_justify="left")
-    for column in ("assignment", "title", "graded functions", "points"):
+    for column in ("assignment", "graded function", "points"):
         table.add_column(column)
     for name in registry.names():
         a = registry.load(name)
-        funcs = ", ".join(f"{f.name} ({f.points:g}{' bonus' if f.bonus else ''})" for f in a.functions)
         bonus = sum(f.points for f in a.functions if f.bonus)
-        table.add_row(name, a.title, funcs, f"{a.max_score:g}" + (f" + {bonus:g} bonus" if bonus else ""))
+        table.add_row(f"[bold]{name}[/]", escape(a.title), "")
+        for f in a.functions:
+            table.add_row("", f.name, f"{f.points:g}" + (" bonus" if f.bonus else ""))
+        table.add_row("", "[italic]total[/]", f"{a.max_score:g}" + (f" + {bonus:g} bonus" if bonus else ""),
+                      end_section=True)
     Console().print(table)
     return 0
 
