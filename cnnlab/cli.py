@@ -52,9 +52,12 @@ def cmd_check(args) -> int:
 
 
 def cmd_grade(args) -> int:
+    import numpy as np
+
     from cnnlab.grader import registry, report
     from cnnlab.grader.grade import grade_paths
-    from cnnlab.grader.sandbox import Limits
+    from cnnlab.grader.sandbox import Limits, isolation_available
+    from cnnlab.grader.store import ResultStore
     from cnnlab.grader.submission import find_submissions
 
     assignment = registry.load(args.assignment)
@@ -64,10 +67,81 @@ def cmd_grade(args) -> int:
         print(f"cnnlab grade: no such submission: {', '.join(map(str, missing)) or 'nothing given'}",
               file=sys.stderr)
         return 2
-    limits = Limits(timeout=args.timeout or assignment.timeout, memory_mb=args.memory)
+    duplicates = {p.stem for p in paths if [q.stem for q in paths].count(p.stem) > 1}
+    if duplicates:
+        print(f"cnnlab grade: several files per student id: {', '.join(sorted(duplicates))}",
+              file=sys.stderr)
+        return 2
     quiet = args.json == "-"
     console = Console(stderr=quiet)
-    results = grade_paths(assignment, paths, seed=args.seed, limits=limits)
+    err = Console(stderr=True)
+    isolation = "process" if args.no_sandbox else "auto"
+    if isolation_available() != "bwrap":
+        err.print("[bold red]WARNING: bubblewrap (bwrap) is not usable here[/]: student code runs "
+                  "in separate processes with resource limits and timeouts, but WITHOUT filesystem "
+                  "or network isolation. Install it (Debian/Ubuntu: apt-get install bubblewrap).")
+    elif args.no_sandbox:
+        err.print("[bold red]WARNING: --no-sandbox[/]: student code can read your files and the network.")
+
+    store = ResultStore(Path(args.results or Path("cnnlab-results") / assignment.name), assignment.name)
+    seed = store.seed(args.seed, args.regrade)
+    seed = int(np.random.SeedSequence().entropy % (2**31)) if seed is None else seed
+    store.remember_seed(seed)
+    done = {} if args.regrade else {i: r for i, p in enumerate(paths)
+                                    if (r := store.load(p, p.stem, seed)) is not None}
+    todo = [p for i, p in enumerate(paths) if i not in done]
+    if done:
+        err.print(f"{len(done)} submission(s) already graded with seed {seed} in {store.folder}: "
+                  "skipped (use --regrade to grade them again)")
+
+    limits = Limits(timeout=args.timeout or assignment.timeout, memory_mb=args.memory)
+    with _progress(err, len(todo)) as advance:
+        def on_result(result):
+            store.save(result)
+            advance()
+
+        fresh = grade_paths(assignment, todo, seed=seed, limits=limits, on_result=on_result,
+                            workers=args.workers, isolation=isolation,
+                            hide=[(store.folder.resolve(), [])]) if todo else []
+    graded = dict(zip(todo, fresh))
+    results = [done[i] if i in done else graded[p] for i, p in enumerate(paths)]
+    _write_reports(args, results, report)
+    if not quiet or console.is_terminal:
+        report.print_summary(results, console, details=not args.brief)
+    return 0
+
+
+def _progress(console, total):
+    """A context manager yielding advance(): done/total, rate and ETA on stderr."""
+    from contextlib import contextmanager
+
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                               TimeElapsedColumn, TimeRemainingColumn)
+
+    @contextmanager
+    def bar():
+        columns = [TextColumn("grading"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("ETA"),
+                   TimeRemainingColumn()]
+        with Progress(*columns, console=console, transient=False,
+                      disable=total < 2 or not console.is_terminal) as progress:
+            task = progress.add_task("grade", total=total, rate="")
+            import time
+            started = time.monotonic()
+
+            def advance():
+                progress.advance(task)
+                n = progress.tasks[0].completed
+                progress.update(task, rate=f"{n / max(time.monotonic() - started, 1e-9):.2f}/s")
+
+            yield advance
+
+    return bar()
+
+
+def _write_reports(args, results, report) -> None:
+    import json
+
     if args.json:
         text = report.json_text(results)
         if args.json == "-":
@@ -77,16 +151,12 @@ def cmd_grade(args) -> int:
     if args.csv:
         report.write_atomic(Path(args.csv), report.csv_text(results))
     if args.gradescope:
-        import json
         if len(results) == 1:
             report.write_atomic(Path(args.gradescope), json.dumps(report.gradescope(results[0]), indent=2))
         else:  # one results.json per student under the given folder
             for r in results:
                 report.write_atomic(Path(args.gradescope) / r.submission / "results.json",
                                     json.dumps(report.gradescope(r), indent=2))
-    if not quiet or console.is_terminal:
-        report.print_summary(results, console)
-    return 0
 
 
 def cmd_train(args) -> int:
@@ -145,6 +215,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="seed of the random hidden cases (default: fresh)")
     p.add_argument("--timeout", type=float, help="seconds per test case")
     p.add_argument("--memory", type=int, default=2048, help="memory limit per child in MiB")
+    p.add_argument("--workers", type=int, default=1, help="submissions graded in parallel")
+    p.add_argument("--results", metavar="DIR",
+                   help="per-submission results, kept to resume (default: cnnlab-results/ASSIGNMENT)")
+    p.add_argument("--regrade", action="store_true", help="grade again what DIR already holds")
+    p.add_argument("--brief", action="store_true", help="scores only, no first-problem column")
+    p.add_argument("--no-sandbox", action="store_true",
+                   help="do not use bubblewrap even when available (not recommended)")
     p.set_defaults(func=cmd_grade)
     return parser
 

@@ -6,8 +6,11 @@ code runs only in `sandbox` children, which get inputs and never expected values
 
 from __future__ import annotations
 
+import queue
 import re
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -49,6 +52,8 @@ class SubmissionResult:
     functions: list
     notes: list = field(default_factory=list)
     seconds: float = 0.0
+    seed: int | None = None
+    isolation: str = ""  # "bwrap" or "process": how the student code was sandboxed
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -133,7 +138,7 @@ def _check(fn, case, expected, got, path, reveal):
     return compare(expected, got, fn.rtol, fn.atol, path, reveal)
 
 
-def grade_file(path: Path, assignment: Assignment, plan: CasePlan,
+def grade_file(path: Path, assignment: Assignment, plan: CasePlan, box: sandbox.Sandbox,
                limits: sandbox.Limits, reveal: bool = False) -> SubmissionResult:
     started = time.monotonic()
     submission = load_submission(path)
@@ -141,7 +146,7 @@ def grade_file(path: Path, assignment: Assignment, plan: CasePlan,
                       module_name=assignment.module, cases=plan.jobs(),
                       harness=str(assignment.harness) if assignment.harness else None,
                       support=registry.support_files(assignment.name))
-    outcomes, import_error = sandbox.run_job(job, limits)
+    outcomes, import_error = box.run_job(job, limits)
     notes = list(submission.warnings)
     if import_error:
         notes.append(import_error)
@@ -158,19 +163,68 @@ def grade_file(path: Path, assignment: Assignment, plan: CasePlan,
     score = round(sum(f.score for f in functions), 4)
     return SubmissionResult(assignment.name, submission.student, str(path), score,
                             assignment.max_score, functions, notes,
-                            round(time.monotonic() - started, 3))
+                            round(time.monotonic() - started, 3), seed=plan.seed,
+                            isolation=box.isolation or "")
+
+
+def hidden_paths(paths: list) -> list:
+    """What student code must never see: solutions, the repository, other submissions."""
+    import cnnlab
+    import cnnlab.grader
+
+    hide = [(registry.solutions_dir(), [])]
+    repo = Path(cnnlab.__file__).resolve().parents[1]
+    if (repo / "pyproject.toml").exists() and (repo / "solutions").is_dir():  # a source checkout
+        hide.append((repo, [Path(cnnlab.__file__).parent, Path(cnnlab.grader.__file__).parent]))
+    hide += [(folder, []) for folder in sorted({Path(p).resolve().parent for p in paths})]
+    return hide
+
+
+def sandbox_modules(assignment: Assignment) -> list[str]:
+    """What each worker's zygote pre-imports: TensorFlow only for assignments that need it."""
+    return ["tensorflow", "keras"] if assignment.needs_tensorflow else []
 
 
 def grade_paths(assignment: Assignment, paths: list, seed: int | None = None,
-                limits: sandbox.Limits | None = None, on_result=None) -> list[SubmissionResult]:
-    """Grade each file; `on_result(result)` is called as soon as each one is done."""
+                limits: sandbox.Limits | None = None, on_result=None, workers: int = 1,
+                isolation: str = "auto", hide: list = ()) -> list[SubmissionResult]:
+    """Grade each file with `workers` sandboxes in parallel.
+
+    `on_result(result)` is called (in the calling thread) as soon as each one is done; results
+    come back in the order of `paths`.
+    """
     seed = int(np.random.SeedSequence().entropy % (2**31)) if seed is None else seed
     limits = limits or sandbox.Limits(timeout=assignment.timeout)
     plan = CasePlan(assignment, seed)
-    results = []
-    for path in paths:
-        result = grade_file(Path(path), assignment, plan, limits)
-        results.append(result)
-        if on_result:
-            on_result(result)
-    return results
+    options = {"modules": sandbox_modules(assignment), "hide": hidden_paths(paths) + list(hide),
+               "isolation": isolation}
+    idle: queue.SimpleQueue = queue.SimpleQueue()
+    boxes: list[sandbox.Sandbox] = []
+    lock = threading.Lock()
+
+    def work(path):
+        try:
+            box = idle.get_nowait()
+        except queue.Empty:
+            box = sandbox.Sandbox(**options)
+            with lock:
+                boxes.append(box)
+            box.start()
+        try:
+            return grade_file(Path(path), assignment, plan, box, limits)
+        finally:
+            idle.put(box)
+
+    results: dict[int, SubmissionResult] = {}
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            futures = {pool.submit(work, p): i for i, p in enumerate(paths)}
+            for future in as_completed(futures):
+                result = future.result()
+                results[futures[future]] = result
+                if on_result:
+                    on_result(result)
+    finally:
+        for box in boxes:
+            box.close()
+    return [results[i] for i in range(len(paths))]

@@ -77,18 +77,23 @@ def write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def _points(x: float) -> str:
+    return f"{round(x, 2):g}"
+
+
 def print_summary(results: list[SubmissionResult], console: Console | None = None,
                   details: bool = True) -> None:
     console = console or Console()
     for r in results:
         bonus = sum(f.score for f in r.functions if f.bonus)
-        total = f"{r.score - bonus:g} / {r.max_score:g}" + (f" + {bonus:g} bonus" if bonus else "")
+        total = f"{_points(r.score - bonus)} / {_points(r.max_score)}" + (f" + {_points(bonus)} bonus" if bonus else "")
         table = Table(title=escape(f"{r.assignment} — {r.submission}: {total}"),
                       title_justify="left", show_lines=False)
         table.add_column("function")
         table.add_column("points", justify="right")
         table.add_column("tests passed", justify="right")
-        table.add_column("first problem", overflow="fold")
+        if details:
+            table.add_column("first problem", overflow="fold")
         for f in r.functions:
             failed = [t for t in f.tests if not t.passed]
             passed = len(f.tests) - len(failed)
@@ -97,8 +102,9 @@ def print_summary(results: list[SubmissionResult], console: Console | None = Non
             if failed and details:
                 t = failed[0]
                 problem = escape(f"({t.name}) {t.message}" + (f"\n→ Hint: {t.hint}" if t.hint else ""))
-            table.add_row(f.name + (" (bonus)" if f.bonus else ""), f"{f.score:g}/{f.max_score:g}",
-                          f"[{style}]{passed}/{len(f.tests)}[/{style}]", problem)
+            row = [f.name + (" (bonus)" if f.bonus else ""), f"{_points(f.score)}/{_points(f.max_score)}",
+                   f"[{style}]{passed}/{len(f.tests)}[/{style}]"]
+            table.add_row(*row, *([problem] if details else []))
         console.print(table)
         for note in r.notes:
             console.print(f"  [bold yellow]note:[/] {escape(note)}")

@@ -13,6 +13,7 @@ import os
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -94,78 +95,263 @@ def describe_exit(returncode: int) -> str:
             "do not call sys.exit(), exit() or os._exit() in a graded function")
 
 
-def run_job(job: Job, limits: Limits) -> tuple[list[Outcome], str | None]:
-    """Run every case of `job`; returns one Outcome per case and the import error, if any."""
-    with tempfile.TemporaryDirectory(prefix="cnnlab-") as tmp:
-        workdir = Path(tmp)
-        (workdir / "submission.py").write_text(job.source)
-        (workdir / "support").mkdir()
-        for path in map(Path, job.support):
-            shutil.copyfile(path, workdir / "support" / path.name)
-        arrays: dict = {}
-        cases = [{"id": i, "function": c["function"], "harness": c.get("harness"),
-                  "args": wire.encode(tuple(c["args"]), arrays, prefix=f"c{i}_"),
-                  "kwargs": wire.encode(dict(c.get("kwargs", {})), arrays, prefix=f"k{i}_")}
-                 for i, c in enumerate(job.cases)]
-        wire.save_arrays(workdir / "inputs.npz", arrays)
-        (workdir / "job.json").write_text(json.dumps({
-            "source": str(workdir / "submission.py"), "filename": job.filename,
-            "module_name": job.module_name, "harness": job.harness, "cases": cases,
-            "limits": limits.rlimits()}))
-        outcomes: list[Outcome | None] = [None] * len(cases)
-        start = 0
-        while start < len(cases):
-            import_error = _run_child(workdir, start, outcomes, job, limits)
-            if import_error is not None:
-                for i in range(len(cases)):
-                    outcomes[i] = outcomes[i] or Outcome("import_error", message=import_error)
-                return outcomes, import_error
-            start = next((i for i, o in enumerate(outcomes) if o is None), len(cases))
-        return outcomes, None
+def sandbox_command(base: Path, hide: list, fd: int, modules: list[str]) -> tuple[list[str], str]:
+    """The zygote's command line, under bubblewrap when it works here; and the isolation used."""
+    zygote = [sys.executable, "-m", "cnnlab.grader.zygote", str(fd), ",".join(modules)]
+    bwrap = shutil.which("bwrap")
+    if not bwrap or not bwrap_works(bwrap):
+        return zygote, "process"
+    cmd = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    for path, rebind in hide:
+        path = Path(path)
+        if path.is_dir():
+            cmd += ["--tmpfs", str(path)]
+            for keep in rebind:  # folders inside a hidden one that the child needs (read-only)
+                cmd += ["--ro-bind", str(keep), str(keep)]
+        elif path.exists():
+            cmd += ["--ro-bind", "/dev/null", str(path)]
+    cmd += ["--bind", str(base), str(base), "--chdir", str(base),
+            "--unshare-all", "--uid", "65534", "--gid", "65534", "--die-with-parent", "--new-session",
+            "--setenv", "CNNLAB_IN_SANDBOX", "1", "--setenv", "HOME", str(base)]
+    return cmd + zygote, "bwrap"
 
 
-def _run_child(workdir: Path, start: int, outcomes: list, job: Job, limits: Limits):
-    """One child from case `start` on; fills `outcomes`; returns an import error or None."""
-    read_fd, write_fd = os.pipe()
-    env = {**os.environ, **THREAD_ENV, **job.extra_env,
-           # Keras and matplotlib write config files on import: keep them in the work folder.
-           "KERAS_HOME": str(workdir / "keras"), "MPLCONFIGDIR": str(workdir / "mpl"),
-           "MPLBACKEND": "Agg"}
-    env.pop("PYTHONPATH", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cnnlab.grader.child", str(workdir), str(write_fd), str(start)],
-        cwd=workdir, env=env, pass_fds=(write_fd,), stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    os.close(write_fd)
-    buffer = b""
-    current, imported, deadline = None, False, time.monotonic() + limits.import_timeout
-    case_started = time.monotonic()
+_BWRAP_OK: dict = {}
+
+
+def isolation_available() -> str:
+    """"bwrap" when bubblewrap works on this machine, else "process"."""
+    bwrap = shutil.which("bwrap")
+    return "bwrap" if bwrap and bwrap_works(bwrap) else "process"
+
+
+def bwrap_works(bwrap: str) -> bool:
+    """bwrap may be installed yet refused user namespaces (e.g. Ubuntu 24.04's default)."""
+    if bwrap not in _BWRAP_OK:
+        try:
+            proc = subprocess.run([bwrap, "--ro-bind", "/", "/", "--unshare-all", "--uid", "65534",
+                                   "true"], capture_output=True, timeout=30)
+            _BWRAP_OK[bwrap] = proc.returncode == 0
+        except (OSError, subprocess.TimeoutExpired):
+            _BWRAP_OK[bwrap] = False
+    return _BWRAP_OK[bwrap]
+
+
+class PidsCgroup:
+    """A pids cgroup capping how many processes/threads a sandbox may have (fork bombs).
+
+    RLIMIT_NPROC does not help here: it counts every process of the uid, and bubblewrap's
+    mapped root is not limited by it at all. Used when a writable pids controller exists.
+    """
+
+    ROOTS = ("/sys/fs/cgroup/pids", "/sys/fs/cgroup")
+
+    def __init__(self, name: str, max_pids: int):
+        self.path = None
+        for root in map(Path, self.ROOTS):
+            if (root / "pids.max").exists() or (root / "cgroup.procs").exists() and \
+                    "pids" in _read(root / "cgroup.subtree_control"):
+                try:
+                    path = root / name
+                    path.mkdir()
+                    (path / "pids.max").write_text(str(max_pids))
+                    self.path = path
+                    break
+                except OSError:
+                    continue
+
+    def add(self, pid: int) -> None:
+        if self.path:
+            try:
+                (self.path / "cgroup.procs").write_text(str(pid))
+            except OSError:
+                pass
+
+    def remove(self) -> None:
+        if not self.path:
+            return
+        for _ in range(50):
+            pids = _read(self.path / "cgroup.procs").split()
+            for pid in pids:
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except (ProcessLookupError, ValueError):
+                    pass
+            try:
+                self.path.rmdir()
+                return
+            except OSError:
+                time.sleep(0.02)
+
+
+def _read(path: Path) -> str:
     try:
+        return path.read_text()
+    except OSError:
+        return ""
+
+
+class SandboxDied(Exception):
+    """The zygote went away (killed by student code, or by us after a timeout)."""
+
+
+class Sandbox:
+    """One grading worker's isolated zygote; runs jobs one at a time.
+
+    Args:
+        modules: what the zygote pre-imports besides NumPy ("tensorflow", "keras").
+        hide: [(path, [sub-paths to keep read-only])] never visible to student code
+            (solutions, the repository, results and other students' submissions).
+        isolation: "auto" (bubblewrap when it works) or "process" (no filesystem/network
+            isolation; resource limits and timeouts still apply).
+    """
+
+    MAX_PIDS = 512
+
+    def __init__(self, modules=(), hide=(), isolation="auto"):
+        self.modules, self.hide, self.requested = list(modules), list(hide), isolation
+        self.base = Path(tempfile.mkdtemp(prefix="cnnlab-sandbox-"))
+        os.chmod(self.base, 0o700)
+        self.proc = self.sock = self.cgroup = None
+        self.isolation = None
+        self.jobs = 0
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def start(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        cmd, self.isolation = sandbox_command(self.base, self.hide, theirs.fileno(), self.modules)
+        if self.requested == "process":
+            cmd, self.isolation = cmd[cmd.index(sys.executable):], "process"
+        env = {**os.environ, **THREAD_ENV, "KERAS_HOME": str(self.base / "keras"),
+               "MPLCONFIGDIR": str(self.base / "mpl"), "MPLBACKEND": "Agg"}
+        env.pop("PYTHONPATH", None)
+        self.cgroup = PidsCgroup(f"cnnlab-{os.getpid()}-{id(self)}-{time.monotonic_ns()}", self.MAX_PIDS)
+        self.proc = subprocess.Popen(cmd, pass_fds=(theirs.fileno(),), env=env, cwd=self.base,
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL, start_new_session=True)
+        self.cgroup.add(self.proc.pid)
+        theirs.close()
+        self.sock = ours
+        ready, _, _ = select.select([self.sock], [], [], 120)
+        if not ready or self._recv() != {"ready": True}:
+            self.close()
+            raise RuntimeError("the grading sandbox failed to start")
+
+    def restart(self) -> None:
+        self._stop()
+        self.start()
+
+    def _stop(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+        if self.proc is not None:
+            _kill(self.proc)
+            self.proc = None
+        if self.cgroup is not None:
+            self.cgroup.remove()
+            self.cgroup = None
+
+    def close(self) -> None:
+        self._stop()
+        shutil.rmtree(self.base, ignore_errors=True)
+
+    def _recv(self) -> dict:
+        try:
+            data = self.sock.recv(65536)
+        except OSError:
+            data = b""
+        if not data:
+            raise SandboxDied()
+        return json.loads(data)
+
+    def run_job(self, job: Job, limits: Limits) -> tuple[list[Outcome], str | None]:
+        """Run every case of `job`; returns one Outcome per case and the import error, if any."""
+        self.jobs += 1
+        self.died_during: set[int] = set()
+        workdir = self.base / f"job-{self.jobs}"
+        workdir.mkdir()
+        try:
+            _write_job(workdir, job, limits)
+            outcomes: list[Outcome | None] = [None] * len(job.cases)
+            start = 0
+            while start < len(job.cases):
+                import_error = self._run_child(workdir, start, outcomes, limits)
+                if import_error is not None:
+                    for i in range(len(job.cases)):
+                        outcomes[i] = outcomes[i] or Outcome("import_error", message=import_error)
+                    return outcomes, import_error
+                start = next((i for i, o in enumerate(outcomes) if o is None), len(job.cases))
+            return outcomes, None
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def _run_child(self, workdir: Path, start: int, outcomes: list, limits: Limits):
+        """One child from case `start` on; fills `outcomes`; returns an import error or None."""
+        read_fd, write_fd = os.pipe()
+        try:
+            socket.send_fds(self.sock, [json.dumps({"run": [str(workdir), start]}).encode()], [write_fd])
+            os.close(write_fd)
+            write_fd = None
+            self._recv()  # {"pid": ...}
+            return self._follow(workdir, read_fd, outcomes, limits)
+        except SandboxDied as death:
+            # The zygote was killed. Blame the case that was running -- but only when it does
+            # it again in a fresh sandbox: another case may have been caught in the crossfire.
+            self.restart()
+            current = death.args[0] if death.args else None
+            if current is not None:
+                if current in self.died_during:
+                    outcomes[current] = Outcome("crashed", message="your code killed the grading "
+                                                "process (the sandbox was restarted)")
+                self.died_during.add(current)
+            return None
+        finally:
+            os.close(read_fd)
+            if write_fd is not None:
+                os.close(write_fd)
+
+    def _follow(self, workdir: Path, read_fd: int, outcomes: list, limits: Limits):
+        buffer, reading = b"", True
+        current, imported, deadline = None, False, time.monotonic() + limits.import_timeout
+        case_started = time.monotonic()
         while True:
             remaining = deadline - time.monotonic()
-            ready, _, _ = select.select([read_fd], [], [], max(remaining, 0))
+            watch = [self.sock] + ([read_fd] if reading else [])
+            ready, _, _ = select.select(watch, [], [], max(remaining, 0))
             if not ready:  # timeout: of the import, or of the case that is running
-                _kill(proc)
-                if current is None:
+                self.restart()  # kills the child and anything it started
+                if current is None and not imported:
                     return (f"importing your code took longer than {limits.import_timeout:g} s "
                             "(is there a long-running loop or training at the top level?)")
+                if current is None:
+                    current = next(i for i, o in enumerate(outcomes) if o is None)
                 outcomes[current] = Outcome(
                     "timeout", message=f"timed out after {limits.timeout:g} s "
                     "(an infinite loop, or much slower than needed?)", seconds=limits.timeout)
                 return None
-            chunk = os.read(read_fd, 4096)
-            if not chunk:  # the child exited or died
-                proc.wait(timeout=10)
-                if not imported:
-                    return f"importing your code failed: {describe_exit(proc.returncode)}"
-                if current is None:  # finished, or died between cases: blame the next one
-                    current = next((i for i, o in enumerate(outcomes) if o is None), None)
-                    if current is None:
-                        return None
-                outcomes[current] = Outcome("crashed", message=describe_exit(proc.returncode),
-                                            seconds=time.monotonic() - case_started)
-                return None
-            buffer += chunk
+            if read_fd in ready:
+                chunk = os.read(read_fd, 65536)
+                reading = bool(chunk)
+                buffer += chunk
+            exited = died = None
+            if self.sock in ready:
+                try:
+                    exited = self._recv().get("exit")
+                except SandboxDied:
+                    died = True
+                os.set_blocking(read_fd, False)
+                try:
+                    while chunk := os.read(read_fd, 65536):
+                        buffer += chunk
+                except BlockingIOError:
+                    pass
             while b"\n" in buffer:
                 line, buffer = buffer.split(b"\n", 1)
                 kind, _, arg = line.decode(errors="replace").partition(" ")
@@ -182,9 +368,47 @@ def _run_child(workdir: Path, start: int, outcomes: list, job: Job, limits: Limi
                     outcomes[int(arg)] = _read_result(workdir, int(arg), time.monotonic() - case_started)
                     current = None
                     deadline = time.monotonic() + limits.timeout
-    finally:
-        os.close(read_fd)
-        _kill(proc)
+            if died:
+                if not imported:
+                    return "importing your code killed the grading process"
+                raise SandboxDied(current)
+            if exited is not None:
+                if not imported:
+                    return f"importing your code failed: {describe_exit(exited)}"
+                if current is None:  # finished, or died between cases: blame the next one
+                    current = next((i for i, o in enumerate(outcomes) if o is None), None)
+                    if current is None:
+                        return None
+                outcomes[current] = Outcome("crashed", message=describe_exit(exited),
+                                            seconds=time.monotonic() - case_started)
+                return None
+
+
+def _write_job(workdir: Path, job: Job, limits: Limits) -> None:
+    (workdir / "submission.py").write_text(job.source)
+    (workdir / "support").mkdir()
+    for path in map(Path, job.support):
+        shutil.copyfile(path, workdir / "support" / path.name)
+    harness = None
+    if job.harness:
+        harness = workdir / "support" / "_cnnlab_harness.py"
+        shutil.copyfile(job.harness, harness)
+    arrays: dict = {}
+    cases = [{"id": i, "function": c["function"], "harness": c.get("harness"),
+              "args": wire.encode(tuple(c["args"]), arrays, prefix=f"c{i}_"),
+              "kwargs": wire.encode(dict(c.get("kwargs", {})), arrays, prefix=f"k{i}_")}
+             for i, c in enumerate(job.cases)]
+    wire.save_arrays(workdir / "inputs.npz", arrays)
+    (workdir / "job.json").write_text(json.dumps({
+        "source": str(workdir / "submission.py"), "filename": job.filename,
+        "module_name": job.module_name, "harness": str(harness) if harness else None,
+        "cases": cases, "limits": limits.rlimits()}))
+
+
+def run_job(job: Job, limits: Limits, **sandbox_options) -> tuple[list[Outcome], str | None]:
+    """Grade one job in a sandbox of its own (convenience for single files and tests)."""
+    with Sandbox(**sandbox_options) as box:
+        return box.run_job(job, limits)
 
 
 def _read_result(workdir: Path, cid: int, seconds: float) -> Outcome:

@@ -15,8 +15,11 @@ SCHEMAS = ROOT / "tests" / "schemas"
 
 
 def cnnlab(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "cnnlab", *map(str, args)], capture_output=True,
-                          text=True, cwd=cwd, timeout=600)
+    """Run the CLI in a fresh folder (its cnnlab-results/ must not leak between tests)."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as fresh:
+        return subprocess.run([sys.executable, "-m", "cnnlab", *map(str, args)], capture_output=True,
+                              text=True, cwd=cwd or fresh, timeout=600)
 
 
 @pytest.fixture(scope="module")
