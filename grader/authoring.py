@@ -74,17 +74,38 @@ def _write_nb(nb) -> str:
     return nbformat.writes(nb) + "\n"
 
 
+def hidden_test_cell(assignment: str, function: str, points: float):
+    """An nbgrader autograded cell scoring `function` with cnnlab's hidden tests, in-kernel."""
+    source = (f"# Hidden tests of `{function}` (graded; not in your copy)\n{BEGIN_HIDDEN}\n"
+              "from cnnlab.grader.inkernel import score\n"
+              f"score({assignment!r}, {function!r}, {function})\n{END_HIDDEN}")
+    return nbformat.v4.new_code_cell(source, id=f"hidden-{function}".replace("_", "-"), metadata={
+        "cnnlab": {"hidden": function},
+        "nbgrader": {"grade": True, "solution": False, "locked": True, "points": points,
+                     "grade_id": f"hidden_{function}", "schema_version": 3}})
+
+
 def synced_source_notebook(name: str):
-    """The source notebook with every graded cell replaced by the reference's function text."""
+    """The source notebook, its graded cells copied from NAME.py and, after each function's
+    test cell, an nbgrader autograded cell worth the function's points in grading.py."""
     paths = _paths(name)
     functions = function_sources(paths["reference"].read_text())
+    points = {f.name: f.points for f in registry.load(name).functions}
     nb = nbformat.read(str(paths["source_nb"]), as_version=4)
-    for cell in nb.cells:
-        fn = cell.metadata.get("cnnlab", {}).get("function")
+    cells = [c for c in nb.cells if "hidden" not in c.metadata.get("cnnlab", {})]
+    anchors = {}  # function -> index of the cell its hidden tests follow
+    for i, cell in enumerate(cells):
+        tag = cell.metadata.get("cnnlab", {})
+        fn = tag.get("function")
         if fn:
             if fn not in functions:
                 raise KeyError(f"{paths['source_nb'].name}: cell for {fn!r}, which {name}.py lacks")
             cell.source = functions[fn]
+        if fn in points or tag.get("test") in points:
+            anchors[fn or tag["test"]] = i
+    for fn, i in sorted(anchors.items(), key=lambda item: -item[1]):
+        cells.insert(i + 1, hidden_test_cell(name, fn, points[fn]))
+    nb.cells = cells
     return nb
 
 

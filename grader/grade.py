@@ -62,13 +62,15 @@ class SubmissionResult:
 class CasePlan:
     """The batch's cases and their expected outputs, computed once by the reference."""
 
-    def __init__(self, assignment: Assignment, seed: int):
+    def __init__(self, assignment: Assignment, seed: int, only: list | None = None):
         self.assignment, self.seed = assignment, seed
         self.harness = (load_module(assignment.harness, f"cnnlab_harness_{assignment.name}")
                         if assignment.harness else None)
         self.cases: dict[str, list[Case]] = {}
         self.expected: dict[str, list] = {}
         for fn in assignment.functions:
+            if only is not None and fn.name not in only:
+                continue
             rng = np.random.default_rng([seed, _stable_hash(fn.name)])
             cases = fn.cases(rng)
             self.cases[fn.name] = cases
