@@ -1,4 +1,4 @@
-"""The `cnnlab` command: list, check, grade, train, build."""
+"""The `cnnlab` command: list, check, grade, train, build, release."""
 
 from __future__ import annotations
 
@@ -182,6 +182,20 @@ def cmd_build(args) -> int:
     return 0
 
 
+def cmd_release(args) -> int:
+    from cnnlab.grader import authoring
+
+    try:
+        written = authoring.release(args.assignment, Path(args.outdir))
+    except RuntimeError as exc:
+        print(f"cnnlab release: {exc}", file=sys.stderr)
+        return 1
+    print(f"released {args.assignment}: {len(written)} files in {Path(args.outdir) / args.assignment}")
+    for path in written:
+        print(f"  {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cnnlab", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -204,6 +218,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build", help="instructors: regenerate student files from solutions/")
     p.add_argument("assignments", nargs="*")
     p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("release", help="instructors: write the student version (no solutions)")
+    p.add_argument("assignment")
+    p.add_argument("outdir")
+    p.set_defaults(func=cmd_release)
 
     p = sub.add_parser("grade", help="grade submissions with the hidden tests")
     p.add_argument("assignment")

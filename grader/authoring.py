@@ -143,3 +143,67 @@ def build(name: str) -> list[Path]:
         if path in changed:
             path.write_text(text)
     return changed
+
+
+def solution_lines(name: str) -> set[str]:
+    """Distinctive lines of the reference's solution blocks (to prove a release has none).
+
+    Lines the specification itself spells out (in the lesson's text or outside the solution
+    blocks, e.g. "cache = (A_prev, hparameters)") are public, not secrets.
+    """
+    paths = _paths(name)
+    reference = paths["reference"].read_text()
+    public = strip_solutions(reference)
+    if paths["source_nb"].exists():
+        nb = nbformat.read(str(paths["source_nb"]), as_version=4)
+        public += "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    lines, inside = set(), False
+    for line in reference.splitlines():
+        stripped = line.strip()
+        if stripped == BEGIN:
+            inside = True
+        elif stripped == END:
+            inside = False
+        elif inside and len(stripped) > 24 and not stripped.startswith("#") and stripped not in public:
+            lines.add(stripped)
+    return lines
+
+
+def release(name: str, outdir: Path) -> list[Path]:
+    """Write the student version of assignment `name` into `outdir`/`name`.
+
+    Everything in assignments/NAME (template, notebook, public tests, harness, data), freshly
+    built from the source; nothing from solutions/. Refuses to write a release that contains
+    a solution line or a hidden test.
+    """
+    stale = stale_files(name)
+    if stale:
+        raise RuntimeError(f"run `cnnlab build {name}` first: stale {', '.join(map(str, stale))}")
+    source = registry.assignments_dir() / name
+    target = Path(outdir) / name
+    written = []
+    for path in sorted(source.rglob("*")):
+        if path.is_dir() or "__pycache__" in path.parts:
+            continue
+        dest = target / path.relative_to(source)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(path.read_bytes())
+        written.append(dest)
+    leaks = leaked_solutions(name, target)
+    if leaks:
+        raise RuntimeError(f"release of {name} would leak solutions: {leaks[:3]}")
+    return written
+
+
+def leaked_solutions(name: str, folder: Path) -> list[str]:
+    """Files under `folder` holding solution markers, hidden tests or reference lines."""
+    secrets = solution_lines(name)
+    leaks = []
+    for path in Path(folder).rglob("*"):
+        if not path.is_file():
+            continue
+        text = path.read_text(errors="ignore")
+        if BEGIN in text or BEGIN_HIDDEN in text or "cnnlab.grader.inkernel" in text:
+            leaks.append(f"{path}: solution or hidden-test markers")
+        leaks += [f"{path}: {line!r}" for line in secrets if line in text]
+    return leaks
