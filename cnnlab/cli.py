@@ -101,11 +101,15 @@ def cmd_grade(args) -> int:
             advance()
 
         fresh = grade_paths(assignment, todo, seed=seed, limits=limits, on_result=on_result,
-                            workers=args.workers, isolation=isolation,
+                            workers=args.workers, isolation=isolation, reveal=args.reveal_expected,
                             hide=[(store.folder.resolve(), [])]) if todo else []
     graded = dict(zip(todo, fresh))
     results = [done[i] if i in done else graded[p] for i, p in enumerate(paths)]
     _write_reports(args, results, report)
+    if args.feedback:
+        from cnnlab.grader.feedback import write_pages
+        pages = write_pages(results, Path(args.feedback), hidden=args.feedback_hidden)
+        err.print(f"feedback pages: {len(pages)} in {args.feedback}")
     if not quiet or console.is_terminal:
         report.print_summary(results, console, details=not args.brief)
     return 0
@@ -239,6 +243,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="per-submission results, kept to resume (default: cnnlab-results/ASSIGNMENT)")
     p.add_argument("--regrade", action="store_true", help="grade again what DIR already holds")
     p.add_argument("--brief", action="store_true", help="scores only, no first-problem column")
+    p.add_argument("--feedback", metavar="DIR", help="one HTML feedback page per submission")
+    p.add_argument("--feedback-hidden", choices=["details", "summary"], default="details",
+                   help="hidden tests on the pages: each test's message, or counts only")
+    p.add_argument("--reveal-expected", action="store_true",
+                   help="let messages quote expected values of hidden tests (off by default)")
     p.add_argument("--no-sandbox", action="store_true",
                    help="do not use bubblewrap even when available (not recommended)")
     p.set_defaults(func=cmd_grade)

@@ -189,7 +189,7 @@ def sandbox_modules(assignment: Assignment) -> list[str]:
 
 def grade_paths(assignment: Assignment, paths: list, seed: int | None = None,
                 limits: sandbox.Limits | None = None, on_result=None, workers: int = 1,
-                isolation: str = "auto", hide: list = ()) -> list[SubmissionResult]:
+                isolation: str = "auto", hide: list = (), reveal: bool = False) -> list[SubmissionResult]:
     """Grade each file with `workers` sandboxes in parallel.
 
     `on_result(result)` is called (in the calling thread) as soon as each one is done; results
@@ -213,7 +213,7 @@ def grade_paths(assignment: Assignment, paths: list, seed: int | None = None,
                 boxes.append(box)
             box.start()
         try:
-            return grade_file(Path(path), assignment, plan, box, limits)
+            return grade_file(Path(path), assignment, plan, box, limits, reveal)
         finally:
             idle.put(box)
 
