@@ -24,6 +24,7 @@ from pathlib import Path
 from cnnlab.grader import wire
 
 MiB = 1 << 20
+NOBODY = 65534
 STDOUT_CAP = 5000
 
 
@@ -214,6 +215,8 @@ class Sandbox:
         os.chmod(self.base, 0o700)
         self.proc = self.sock = self.cgroup = None
         self.isolation = None
+        self.nobody_works = None  # unknown until tried
+        self.as_nobody = False
         self.jobs = 0
 
     def __enter__(self):
@@ -224,24 +227,59 @@ class Sandbox:
         self.close()
 
     def start(self) -> None:
+        bwrap = self.requested != "process" and isolation_available() == "bwrap"
+        if not bwrap and os.geteuid() == 0 and self.nobody_works is not False:
+            # Without bubblewrap, drop root to nobody where the Python installation allows it
+            # (it must be readable by others); remember a failure instead of retrying it.
+            self.nobody_works = self._try_start(bwrap=False, as_nobody=True)
+            if self.nobody_works:
+                return
+        if not self._try_start(bwrap=bwrap, as_nobody=False):
+            self._fail()
+
+    def _fail(self):
+        self.close()
+        raise RuntimeError("the grading sandbox failed to start")
+
+    def _try_start(self, bwrap: bool, as_nobody: bool) -> bool:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        cmd, self.isolation = sandbox_command(self.base, self.hide, theirs.fileno(), self.modules)
-        if self.requested == "process":
-            cmd, self.isolation = cmd[cmd.index(sys.executable):], "process"
+        cmd, isolation = sandbox_command(self.base, self.hide, theirs.fileno(), self.modules)
+        if not bwrap:
+            cmd = cmd[cmd.index(sys.executable):]
+            isolation = "process (as nobody)" if as_nobody else (
+                "process (as root)" if os.geteuid() == 0 else "process")
         env = {**os.environ, **THREAD_ENV, "KERAS_HOME": str(self.base / "keras"),
                "MPLCONFIGDIR": str(self.base / "mpl"), "MPLBACKEND": "Agg"}
         env.pop("PYTHONPATH", None)
+        ids = {}
+        if as_nobody:
+            os.chown(self.base, NOBODY, NOBODY)
+            ids = {"user": NOBODY, "group": NOBODY, "extra_groups": []}
         self.cgroup = PidsCgroup(f"cnnlab-{os.getpid()}-{id(self)}-{time.monotonic_ns()}", self.MAX_PIDS)
-        self.proc = subprocess.Popen(cmd, pass_fds=(theirs.fileno(),), env=env, cwd=self.base,
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL, start_new_session=True)
+        try:
+            self.proc = subprocess.Popen(cmd, pass_fds=(theirs.fileno(),), env=env, cwd=self.base,
+                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.DEVNULL, start_new_session=True, **ids)
+        except OSError:
+            theirs.close()
+            ours.close()
+            return False
         self.cgroup.add(self.proc.pid)
         theirs.close()
         self.sock = ours
         ready, _, _ = select.select([self.sock], [], [], 120)
-        if not ready or self._recv() != {"ready": True}:
-            self.close()
-            raise RuntimeError("the grading sandbox failed to start")
+        try:
+            ok = bool(ready) and self._recv() == {"ready": True}
+        except SandboxDied:
+            ok = False
+        if not ok:
+            self._stop()
+            if as_nobody:
+                os.chown(self.base, os.geteuid(), os.getegid())
+            return False
+        self.isolation = isolation
+        self.as_nobody = as_nobody
+        return True
 
     def restart(self) -> None:
         self._stop()
@@ -279,6 +317,9 @@ class Sandbox:
         workdir.mkdir()
         try:
             _write_job(workdir, job, limits)
+            if self.as_nobody:  # the child must write its outputs there
+                for path in [workdir, *workdir.rglob("*")]:
+                    os.chown(path, NOBODY, NOBODY)
             outcomes: list[Outcome | None] = [None] * len(job.cases)
             start = 0
             while start < len(job.cases):

@@ -7,7 +7,7 @@ from cnnlab.grader.sandbox import Limits
 from ..conftest import ROOT
 
 REFERENCE = (ROOT / "solutions" / "conv" / "conv.py").read_text()
-FAST = Limits(timeout=1.5, import_timeout=10, memory_mb=1024)
+FAST = Limits(timeout=3, import_timeout=30, memory_mb=1024)
 
 
 def with_override(body: str) -> str:
