@@ -1,9 +1,12 @@
-"""Run a submission's test cases in a child process, with a timeout per case.
+"""Run a submission's test cases in an isolated child process, with a timeout per case.
 
-The grader writes the submission's code and every case's inputs to a private work folder,
-starts `cnnlab.grader.child` there, and follows its progress on a pipe. A case that runs past
-its timeout, or a child that dies (segfault, `os._exit`, memory or file-size limit), fails
-that one case with a message; a fresh child then carries on with the next case.
+A `Sandbox` is one grading worker: a zygote (`cnnlab.grader.zygote`, under bubblewrap when it
+works here) that pre-imports NumPy/TensorFlow and forks a fresh child per submission. The
+grader writes the submission's code and every case's inputs to a private work folder, asks the
+zygote for a child, and follows the child's progress on a pipe. A case that runs past its
+timeout restarts the whole sandbox (killing anything the child started); a child that dies
+(segfault, `os._exit`, a limit) fails that one case with a message; either way a fresh child
+then carries on with the next case.
 """
 
 from __future__ import annotations
