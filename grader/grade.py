@@ -6,6 +6,7 @@ code runs only in `sandbox` children, which get inputs and never expected values
 
 from __future__ import annotations
 
+import os
 import queue
 import re
 import threading
@@ -183,8 +184,12 @@ def hidden_paths(paths: list) -> list:
 
 
 def sandbox_modules(assignment: Assignment) -> list[str]:
-    """What each worker's zygote pre-imports: TensorFlow only for assignments that need it."""
-    return ["tensorflow", "keras"] if assignment.needs_tensorflow else []
+    """What each worker's zygote pre-imports: Keras and its backend only for assignments that
+    need them (KERAS_BACKEND picks the backend: tensorflow by default, or jax / torch)."""
+    if not assignment.needs_tensorflow:
+        return []
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    return [backend, "keras"]
 
 
 def grade_paths(assignment: Assignment, paths: list, seed: int | None = None,

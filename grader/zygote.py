@@ -15,6 +15,7 @@ Protocol on the socket passed as fd (SOCK_SEQPACKET, one JSON message per packet
 from __future__ import annotations
 
 import array
+import importlib
 import json
 import os
 import signal
@@ -25,10 +26,8 @@ import sys
 def preload(modules: list[str]) -> None:
     import numpy  # noqa: F401  (every assignment needs it)
 
-    if "tensorflow" in modules:
-        import tensorflow  # noqa: F401
-    if "keras" in modules:
-        import keras  # noqa: F401
+    for name in modules:  # e.g. "tensorflow", "keras" (or "jax" / "torch" as Keras backends)
+        importlib.import_module(name)
 
 
 def recv_request(sock: socket.socket):
