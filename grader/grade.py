@@ -109,7 +109,7 @@ def _mistake_hint(fn: GradedFunction, case: Case, expected, got, harness=None) -
             shape = first_shape(wrong)
             if shape is not None and shape == first_shape(got) and shape != first_shape(expected):
                 return mistake.hint
-        elif compare(wrong, got, fn.rtol, fn.atol) is None:
+        elif (fn.check(case, wrong, got) if fn.check else compare(wrong, got, fn.rtol, fn.atol)) is None:
             return mistake.hint
     return ""
 
