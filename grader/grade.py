@@ -68,6 +68,8 @@ class CasePlan:
         self.harness = (load_module(assignment.harness, f"cnnlab_harness_{assignment.name}")
                         if assignment.harness else None)
         self.cases: dict[str, list[Case]] = {}
+        self.mistake_outputs: dict = {}  # (function, case id, mistake index) -> output
+        self.lock = threading.Lock()
         self.expected: dict[str, list] = {}
         for fn in assignment.functions:
             if only is not None and fn.name not in only:
@@ -98,18 +100,32 @@ def _call(implementation, case: Case, fn: GradedFunction, harness=None):
     return implementation(*args, **case.kwargs)
 
 
-def _mistake_hint(fn: GradedFunction, case: Case, expected, got, harness=None) -> str:
-    """The hint of the first known mistake whose output `got` matches (and `expected` doesn't)."""
-    for mistake in fn.mistakes:
-        try:
-            wrong = _call(mistake.implementation, case, fn, harness)
-        except Exception:
+_FAILED = object()
+
+
+def _mistake_hint(fn: GradedFunction, case: Case, expected, got, plan: "CasePlan") -> str:
+    """The hint of the first known mistake whose output `got` matches (and `expected` doesn't).
+
+    Each mistake's output on a case is computed once per batch (plan.mistake_outputs).
+    """
+    for i, mistake in enumerate(fn.mistakes):
+        key = (fn.name, id(case), i)
+        with plan.lock:
+            wrong = plan.mistake_outputs.get(key)
+        if wrong is None:
+            try:
+                wrong = _call(mistake.implementation, case, fn, plan.harness)
+            except Exception:
+                wrong = _FAILED
+            with plan.lock:
+                plan.mistake_outputs[key] = wrong
+        if wrong is _FAILED:
             continue
         if mistake.match == "shape":
             shape = first_shape(wrong)
             if shape is not None and shape == first_shape(got) and shape != first_shape(expected):
                 return mistake.hint
-        elif (fn.check(case, wrong, got) if fn.check else compare(wrong, got, fn.rtol, fn.atol)) is None:
+        elif compare(wrong, got, fn.rtol, fn.atol) is None:  # a check may diagnose, not just compare
             return mistake.hint
     return ""
 
@@ -132,7 +148,7 @@ def _judge(fn: GradedFunction, case: Case, expected, outcome: sandbox.Outcome, p
         message = _check(fn, case, expected, got, "", reveal)
     if message is None:
         return TestResult(case.name, True, points, points)
-    return TestResult(case.name, False, 0.0, points, message, _mistake_hint(fn, case, expected, got, plan.harness))
+    return TestResult(case.name, False, 0.0, points, message, _mistake_hint(fn, case, expected, got, plan))
 
 
 def _check(fn, case, expected, got, path, reveal):
