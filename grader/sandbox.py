@@ -106,6 +106,9 @@ def sandbox_command(base: Path, hide: list, fd: int, modules: list[str]) -> tupl
     if not bwrap or not bwrap_works(bwrap):
         return zygote, "process"
     cmd = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    for keep in sorted({sys.prefix, sys.base_prefix, sys.exec_prefix}):  # a venv in /tmp
+        if Path(keep).resolve().is_relative_to("/tmp"):
+            cmd += ["--ro-bind", str(Path(keep).resolve()), str(Path(keep).resolve())]
     for path, rebind in hide:
         path = Path(path)
         if path.is_dir():
