@@ -25,6 +25,7 @@ import sys
 
 def preload(modules: list[str]) -> None:
     import numpy  # noqa: F401  (every assignment needs it)
+    import matplotlib.pyplot  # noqa: F401  (~0.3 s; nearly every notebook imports it)
 
     for name in modules:  # e.g. "tensorflow", "keras" (or "jax" / "torch" as Keras backends)
         importlib.import_module(name)
