@@ -102,7 +102,7 @@ def cmd_grade(args) -> int:
 
         fresh = grade_paths(assignment, todo, seed=seed, limits=limits, on_result=on_result,
                             workers=args.workers, isolation=isolation, reveal=args.reveal_expected,
-                            hide=[(store.folder.resolve(), [])]) if todo else []
+                            hide=[store.folder.resolve()]) if todo else []
     graded = dict(zip(todo, fresh))
     results = [done[i] if i in done else graded[p] for i, p in enumerate(paths)]
     _write_reports(args, results, report)

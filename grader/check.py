@@ -29,11 +29,12 @@ def check_file(assignment: Assignment, path: Path, limits: sandbox.Limits | None
     job = sandbox.Job(submission.source, Path(path).name, assignment.module, cases,
                       harness=str(registry.public_tests(assignment.name)),
                       support=registry.support_files(assignment.name))
-    from cnnlab.grader.grade import hidden_paths, sandbox_modules
+    from cnnlab.grader.grade import sandbox_modules, sandbox_view
 
+    visible, hidden = sandbox_view()
     outcomes, import_error = sandbox.run_job(job, limits or sandbox.Limits(timeout=assignment.timeout * 3),
                                              modules=sandbox_modules(assignment),
-                                             hide=hidden_paths([]))
+                                             visible=visible, hide=hidden)
     results = [CheckResult(f.name, o.status == "ok", o.message, f.bonus, o.stdout)
                for f, o in zip(assignment.functions, outcomes)]
     return results, import_error

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import queue
+import sys
 import re
 import threading
 import time
@@ -186,17 +187,22 @@ def grade_file(path: Path, assignment: Assignment, plan: CasePlan, box: sandbox.
                             isolation=box.isolation or "")
 
 
-def hidden_paths(paths: list) -> list:
-    """What student code must never see: solutions, the repository, other submissions."""
+def sandbox_view() -> tuple[list[Path], list[Path]]:
+    """What student code may see (read-only) besides the system, and what inside it it may not.
+
+    Visible: the Python installation and cnnlab's `cnnlab` and `grader` packages -- never the
+    repository around them, other checkouts, submissions or results. Hidden: the solutions
+    folder, for installs where it sits inside site-packages.
+    """
+    import site
+
     import cnnlab
     import cnnlab.grader
 
-    hide = [(registry.solutions_dir(), [])]
-    repo = Path(cnnlab.__file__).resolve().parents[1]
-    if (repo / "pyproject.toml").exists() and (repo / "solutions").is_dir():  # a source checkout
-        hide.append((repo, [Path(cnnlab.__file__).parent, Path(cnnlab.grader.__file__).parent]))
-    hide += [(folder, []) for folder in sorted({Path(p).resolve().parent for p in paths})]
-    return hide
+    python = {sys.prefix, sys.base_prefix, sys.exec_prefix, *site.getsitepackages(),
+              site.getusersitepackages()}
+    packages = {Path(cnnlab.__file__).parent, Path(cnnlab.grader.__file__).parent}
+    return sorted(map(Path, python | packages)), [registry.solutions_dir()]
 
 
 def sandbox_modules(assignment: Assignment) -> list[str]:
@@ -219,8 +225,9 @@ def grade_paths(assignment: Assignment, paths: list, seed: int | None = None,
     seed = int(np.random.SeedSequence().entropy % (2**31)) if seed is None else seed
     limits = limits or sandbox.Limits(timeout=assignment.timeout)
     plan = CasePlan(assignment, seed)
-    options = {"modules": sandbox_modules(assignment), "hide": hidden_paths(paths) + list(hide),
-               "isolation": isolation}
+    visible, hidden = sandbox_view()
+    options = {"modules": sandbox_modules(assignment), "visible": visible,
+               "hide": hidden + list(hide), "isolation": isolation}
     idle: queue.SimpleQueue = queue.SimpleQueue()
     boxes: list[sandbox.Sandbox] = []
     lock = threading.Lock()

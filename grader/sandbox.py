@@ -99,24 +99,35 @@ def describe_exit(returncode: int) -> str:
             "do not call sys.exit(), exit() or os._exit() in a graded function")
 
 
-def sandbox_command(base: Path, hide: list, fd: int, modules: list[str]) -> tuple[list[str], str]:
-    """The zygote's command line, under bubblewrap when it works here; and the isolation used."""
+SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/sys")
+
+
+def sandbox_command(base: Path, visible: list, hide: list, fd: int,
+                    modules: list[str]) -> tuple[list[str], str]:
+    """The zygote's command line, under bubblewrap when it works here; and the isolation used.
+
+    An allowlist: the child sees the system folders, `visible` (the Python installation and
+    cnnlab's own packages) read-only, a private /tmp and its work folder -- nothing else of the
+    machine (other checkouts, home folders, submissions, results) -- minus the `hide` paths.
+    """
     zygote = [sys.executable, "-m", "cnnlab.grader.zygote", str(fd), ",".join(modules)]
     bwrap = shutil.which("bwrap")
     if not bwrap or not bwrap_works(bwrap):
         return zygote, "process"
-    cmd = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
-    for keep in sorted({sys.prefix, sys.base_prefix, sys.exec_prefix}):  # a venv in /tmp
-        if Path(keep).resolve().is_relative_to("/tmp"):
-            cmd += ["--ro-bind", str(Path(keep).resolve()), str(Path(keep).resolve())]
-    for path, rebind in hide:
-        path = Path(path)
+    cmd = [bwrap]
+    for path in map(Path, SYSTEM_PATHS):
+        if path.is_symlink():  # merged /usr: /bin -> usr/bin
+            cmd += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            cmd += ["--ro-bind", str(path), str(path)]
+    cmd += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    for path in sorted({str(Path(p).resolve()) for p in visible if Path(p).exists()}, key=len):
+        cmd += ["--ro-bind", path, path]
+    for path in map(Path, hide):
         if path.is_dir():
-            cmd += ["--tmpfs", str(path)]
-            for keep in rebind:  # folders inside a hidden one that the child needs (read-only)
-                cmd += ["--ro-bind", str(keep), str(keep)]
+            cmd += ["--tmpfs", str(path.resolve())]
         elif path.exists():
-            cmd += ["--ro-bind", "/dev/null", str(path)]
+            cmd += ["--ro-bind", "/dev/null", str(path.resolve())]
     cmd += ["--bind", str(base), str(base), "--chdir", str(base),
             "--unshare-all", "--uid", "65534", "--gid", "65534", "--die-with-parent", "--new-session",
             "--setenv", "CNNLAB_IN_SANDBOX", "1", "--setenv", "HOME", str(base)]
@@ -207,16 +218,18 @@ class Sandbox:
 
     Args:
         modules: what the zygote pre-imports besides NumPy ("tensorflow", "keras").
-        hide: [(path, [sub-paths to keep read-only])] never visible to student code
-            (solutions, the repository, results and other students' submissions).
+        visible: read-only paths student code may see besides the system folders (the
+            Python installation, cnnlab's packages): see `grade.sandbox_view`.
+        hide: paths inside those it must not see (solutions shipped in site-packages).
         isolation: "auto" (bubblewrap when it works) or "process" (no filesystem/network
             isolation; resource limits and timeouts still apply).
     """
 
     MAX_PIDS = 512
 
-    def __init__(self, modules=(), hide=(), isolation="auto"):
-        self.modules, self.hide, self.requested = list(modules), list(hide), isolation
+    def __init__(self, modules=(), visible=(), hide=(), isolation="auto"):
+        self.modules, self.requested = list(modules), isolation
+        self.visible, self.hide = list(visible), list(hide)
         self.base = Path(tempfile.mkdtemp(prefix="cnnlab-sandbox-"))
         os.chmod(self.base, 0o700)
         self.proc = self.sock = self.cgroup = None
@@ -249,7 +262,8 @@ class Sandbox:
 
     def _try_start(self, bwrap: bool, as_nobody: bool) -> bool:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        cmd, isolation = sandbox_command(self.base, self.hide, theirs.fileno(), self.modules)
+        cmd, isolation = sandbox_command(self.base, self.visible, self.hide, theirs.fileno(),
+                                         self.modules)
         if not bwrap:
             cmd = cmd[cmd.index(sys.executable):]
             isolation = "process (as nobody)" if as_nobody else (

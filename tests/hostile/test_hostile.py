@@ -9,6 +9,7 @@ sandbox may change.
 import os
 import shutil
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -35,7 +36,7 @@ ATTACKS = {
     "huge_file": "with open('big.bin', 'wb') as f:\n    while True:\n        f.write(b'0' * 10**7)",
     "read_solutions": textwrap.dedent("""\
         import glob, importlib
-        found = [p for top in ('/work', '/tmp', os.path.expanduser('~'))
+        found = [p for top in ('/work', '/tmp', '/var/tmp', os.path.expanduser('~'))
                  for p in glob.glob(top + '/**/solutions/conv/*.py', recursive=True)]
         try:
             import cnnlab.solutions  # the package exists, its folder must be empty
@@ -83,7 +84,18 @@ def submission(attack: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def batch(tmp_path_factory):
+def decoy():
+    """Another checkout's solutions elsewhere on the machine: the sandbox must not show it."""
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix="cnnlab-decoy-", dir="/var/tmp"))
+    shutil.copytree(ROOT / "solutions" / "conv", root / "solutions" / "conv")
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory, decoy):
     folder = tmp_path_factory.mktemp("submissions")
     for attack in ATTACKS:
         (folder / f"{attack}.py").write_text(submission(attack))
