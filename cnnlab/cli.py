@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 from pathlib import Path
 
 from rich.console import Console
@@ -67,7 +68,7 @@ def cmd_grade(args) -> int:
         print(f"cnnlab grade: no such submission: {', '.join(map(str, missing)) or 'nothing given'}",
               file=sys.stderr)
         return 2
-    duplicates = {p.stem for p in paths if [q.stem for q in paths].count(p.stem) > 1}
+    duplicates = {stem for stem, n in Counter(p.stem for p in paths).items() if n > 1}
     if duplicates:
         print(f"cnnlab grade: several files per student id: {', '.join(sorted(duplicates))}",
               file=sys.stderr)

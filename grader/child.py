@@ -161,8 +161,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        code = main(sys.argv[1:])
-    finally:
-        sys.stdout.flush() if hasattr(sys.stdout, "flush") else None
-    os._exit(code)  # skip interpreter teardown: student atexit hooks and __del__ never run
+    os._exit(main(sys.argv[1:]))  # skip interpreter teardown: student atexit hooks and __del__ never run

@@ -15,9 +15,6 @@ from rich.table import Table
 
 from cnnlab.grader.grade import SubmissionResult
 
-JSON_KEYS_TEST = ("name", "passed", "score", "max_score", "message")
-
-
 def to_json(result: SubmissionResult) -> dict:
     """The documented JSON object of one submission (plus a few extra keys)."""
     d = result.to_dict()

@@ -69,7 +69,6 @@ class Job:
     cases: list  # dicts: {"function", "args", "kwargs", "harness"}
     harness: str | None = None  # path of the assignment's harness.py, visible to the child
     support: list = field(default_factory=list)  # public .py files importable by the student
-    extra_env: dict = field(default_factory=dict)
 
 
 THREAD_ENV = {  # one BLAS/OpenMP thread per child: parallel workers must not oversubscribe

@@ -58,7 +58,7 @@ def test_broken_import_scores_zero_with_message(grade_source, source, expect):
     result = grade_source("conv", {"s": source}, limits=limits)["s"]
     assert result.score == 0
     assert any(expect in note for note in result.notes), result.notes
-    assert all(expect in m for f in result.functions for t in f.tests for m in [t.message])
+    assert all(expect in t.message for f in result.functions for t in f.tests)
 
 
 def test_printing_is_captured_not_leaked(grade_source, capfd):
